@@ -154,7 +154,7 @@ pub async fn update_rule(
     delete, path = "/api/alerts/rules/{id}", tag = "alerts",
     params(("id" = i64, Path, description = "The rule's id")),
     responses(
-        (status = 204, description = "Deleted; its events stay in the history"),
+        (status = 204, description = "Deleted; its events stay in the history, and an active alert is closed by a recovery"),
         (status = 400, description = "The id is not a number", body = kit::Problem, content_type = "application/problem+json"),
         (status = 401, description = "No API key (when keys are configured)", body = kit::Problem, content_type = "application/problem+json"),
         (status = 403, description = "An API key that is not accepted", body = kit::Problem, content_type = "application/problem+json"),

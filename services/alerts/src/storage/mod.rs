@@ -13,7 +13,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use utoipa::ToSchema;
 
-use crate::domain::evaluation::RuleState;
+use crate::domain::evaluation::{RuleState, Transition, TransitionKind};
+use crate::domain::event::message;
 use crate::domain::rule::{Comparison, Condition, Metric, RuleSpec};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -237,12 +238,42 @@ impl AlertStore {
         self.rule(id).await
     }
 
-    /// Deletes a rule and its state; its events stay in the history.
+    /// Deletes a rule and its state; its events stay in the history. An alert of the rule
+    /// still active is closed first by a recovery at the last second the rule judged, so every
+    /// trigger in the history (and every webhook that was told of one) has its recovery.
     pub async fn delete_rule(&self, id: i64) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        // The row lock the consumer and the ticks take: the rule is not judged meanwhile.
+        sqlx::query("SELECT 1 FROM alerts.feed_position FOR UPDATE")
+            .execute(&mut *tx)
+            .await?;
+        let active = read_model::live_rules(&mut tx)
+            .await?
+            .into_iter()
+            .find(|rule| rule.id == id && rule.state.active);
+        if let Some(rule) = active {
+            let (through, window) = (
+                rule.state.evaluated_through,
+                rule.condition.window_seconds,
+            );
+            let counts = read_model::counts(&mut tx, &rule.metric, through - window, through).await?;
+            let hits: i64 = counts.iter().map(|(_, hits)| hits).sum();
+            let recovery = Transition {
+                kind: TransitionKind::Recovered,
+                at: through,
+                average: hits as f64 / window as f64,
+            };
+            let message = format!(
+                "{} (rule deleted)",
+                message(&recovery, rule.condition.comparison)
+            );
+            read_model::record_with_message(&mut tx, &rule, &recovery, &message).await?;
+        }
         let deleted = sqlx::query("DELETE FROM alerts.rules WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(deleted.rows_affected() > 0)
     }
 

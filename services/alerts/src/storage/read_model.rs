@@ -127,6 +127,17 @@ pub async fn record(
     rule: &LiveRule,
     transition: &Transition,
 ) -> Result<i64, sqlx::Error> {
+    let message = message(transition, rule.condition.comparison);
+    record_with_message(tx, rule, transition, &message).await
+}
+
+/// [`record`] with a message of the caller's.
+pub async fn record_with_message(
+    tx: &mut PgConnection,
+    rule: &LiveRule,
+    transition: &Transition,
+    message: &str,
+) -> Result<i64, sqlx::Error> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO alerts.events (rule_id, rule_name, kind, value, at, message)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -136,7 +147,7 @@ pub async fn record(
     .bind(transition.kind.name())
     .bind(transition.average)
     .bind(time_of(transition.at))
-    .bind(message(transition, rule.condition.comparison))
+    .bind(message)
     .fetch_one(&mut *tx)
     .await?;
     if let Some(url) = &rule.webhook_url {

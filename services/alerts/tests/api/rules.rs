@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{line, spawn_app, spawn_app_with};
 
@@ -223,4 +223,43 @@ async fn a_changed_rule_takes_effect_without_restart() {
         .await;
     let event = history.iter().find(|e| e["rule_id"] == rule).unwrap();
     assert_eq!(event["kind"], "triggered");
+}
+
+/// Deleting a rule while its alert is active closes the alert: the history gets the recovery,
+/// with the window's average at the last second judged, and nothing stays active.
+#[tokio::test]
+async fn deleting_a_rule_with_an_active_alert_records_its_recovery() {
+    let app = spawn_app().await;
+    let rule = app
+        .create_rule(json!({ "name": "doomed", "window_seconds": 60, "threshold": 0.1 }))
+        .await;
+    let now = chrono::Utc::now();
+    let lines: Vec<String> = (0..30).map(|_| line(now, "/x", 200)).collect();
+    app.post_lines(&lines).await;
+    app.wait_for_history(Duration::from_secs(10), |h| {
+        h.iter().any(|e| e["rule_id"] == rule)
+    })
+    .await;
+
+    let response = reqwest::Client::new()
+        .delete(format!("{}/api/alerts/rules/{rule}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    let events: Vec<Value> = app
+        .history()
+        .await
+        .into_iter()
+        .filter(|e| e["rule_id"] == rule)
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["triggered", "recovered"], "{}", json!(events));
+    // The 30 hits are still inside the 60 s window: the average is 30 / 60.
+    assert_eq!(events[1]["value"], 0.5, "{}", json!(events));
+    let message = events[1]["message"].as_str().unwrap();
+    assert!(message.ends_with("(rule deleted)"), "{message}");
+    let (_, alerts) = app.get_json("/api/alerts").await;
+    assert_eq!(alerts["active"], json!([]), "{alerts}");
 }

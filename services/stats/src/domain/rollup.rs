@@ -14,6 +14,8 @@ pub fn status_class(status: u16) -> i16 {
 
 /// Hits and bytes by (bucket start, section, status class).
 pub type SectionRollup<'a> = HashMap<(i64, &'a str, i16), Counts>;
+/// Hits and bytes by (bucket start, status class).
+pub type ClassRollup = HashMap<(i64, i16), Counts>;
 /// Hits by (bucket start, client).
 pub type ClientRollup<'a> = HashMap<(i64, &'a str), i64>;
 
@@ -28,6 +30,7 @@ pub struct Counts {
 pub struct PageRollup<'a> {
     /// Indexed like [`Granularity::ALL`].
     pub sections: [SectionRollup<'a>; 4],
+    pub classes: [ClassRollup; 4],
     pub clients: [ClientRollup<'a>; 4],
     pub section_totals: HashMap<(&'a str, i16), Counts>,
     pub client_totals: HashMap<&'a str, i64>,
@@ -57,6 +60,7 @@ impl<'a> PageRollup<'a> {
                         .or_default(),
                     counts,
                 );
+                add(rollup.classes[i].entry((bucket, class)).or_default(), counts);
                 *rollup.clients[i].entry((bucket, client)).or_default() += 1;
             }
             add(
@@ -118,6 +122,9 @@ mod tests {
         assert_eq!(rollup.sections[3].len(), 3);
         // Minutes: one bucket for /x 2xx, one for /x 5xx, one for /y.
         assert_eq!(rollup.sections[2].len(), 3);
+        assert_eq!(rollup.classes[3][&(t, 2)].hits, 2);
+        assert_eq!(rollup.classes[1][&(t, 2)].hits, 3);
+        assert_eq!(rollup.classes[1][&(t, 5)].bytes, 100);
         // Hours and days: every entry in one bucket per key.
         assert_eq!(rollup.sections[1][&(t, "/x", 2)].hits, 2);
         assert_eq!(rollup.clients[1][&(t, "b")], 2);

@@ -90,16 +90,12 @@ impl StatsStore {
         if spans.is_empty() {
             return Ok(Summary::default());
         }
-        let sections = union(
-            "section_hits",
-            "section, status_class, hits, bytes",
-            spans,
-            2,
-        );
+        let classes = union("class_hits", "status_class, hits, bytes", spans, 2);
+        let sections = union("section_hits", "section, hits", spans, 2);
         let sections_sql = format!(
-            "WITH r AS ({sections}),
-             by_class AS (SELECT status_class, sum(hits) AS h, sum(bytes) AS b FROM r GROUP BY 1),
-             top AS (SELECT section, sum(hits) AS h FROM r GROUP BY 1
+            "WITH by_class AS (SELECT status_class, sum(hits) AS h, sum(bytes) AS b
+                               FROM ({classes}) c GROUP BY 1),
+             top AS (SELECT section, sum(hits) AS h FROM ({sections}) s GROUP BY 1
                      ORDER BY h DESC, section COLLATE \"C\" LIMIT $1)
              SELECT status_class, NULL::text, h::int8, b::int8 FROM by_class
              UNION ALL
@@ -256,10 +252,12 @@ impl StatsStore {
         if spans.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = union("section_hits", "bucket, status_class, hits", spans, 2);
+        let rows = union("class_hits", "bucket, status_class, hits", spans, 2);
+        // Bucket starts in integer seconds, floored to the step (also before 1970).
         let sql = format!(
-            "WITH r AS ({rows})
-             SELECT (floor(extract(epoch FROM bucket) / $1) * $1)::int8 AS start,
+            "WITH r AS (SELECT extract(epoch FROM bucket)::int8 AS t, status_class, hits
+                        FROM ({rows}) u)
+             SELECT t - ((t % $1) + $1) % $1 AS start,
                     sum(hits)::int8,
                     coalesce(sum(hits) FILTER (WHERE status_class = 4), 0)::int8,
                     coalesce(sum(hits) FILTER (WHERE status_class = 5), 0)::int8
@@ -288,7 +286,7 @@ impl StatsStore {
             (Granularity::Minute, retention.minute),
             (Granularity::Hour, retention.hour),
         ] {
-            for prefix in ["section_hits", "client_hits"] {
+            for prefix in ["section_hits", "class_hits", "client_hits"] {
                 let table = format!("stats.{prefix}_{}", g.table_suffix());
                 dropped += sqlx::query(&format!(
                     "DELETE FROM {table}

@@ -3,12 +3,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use crate::domain::rollup::{ClientRollup, PageRollup, SectionRollup};
+use crate::domain::rollup::{ClassRollup, ClientRollup, PageRollup, SectionRollup};
 use crate::domain::window::Granularity;
 
 pub async fn store(conn: &mut PgConnection, page: &PageRollup<'_>) -> Result<(), sqlx::Error> {
     for (i, g) in Granularity::ALL.into_iter().enumerate() {
         sections(conn, g, &page.sections[i]).await?;
+        classes(conn, g, &page.classes[i]).await?;
         clients(conn, g, &page.clients[i]).await?;
     }
     section_totals(conn, page).await?;
@@ -65,6 +66,37 @@ async fn sections(
     .bind(classes)
     .bind(hits)
     .bind(bytes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn classes(
+    conn: &mut PgConnection,
+    granularity: Granularity,
+    rows: &ClassRollup,
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (&(bucket, class), counts) in rows {
+        columns.0.push(time(bucket));
+        columns.1.push(class);
+        columns.2.push(counts.hits);
+        columns.3.push(counts.bytes);
+    }
+    let table = format!("stats.class_hits_{}", granularity.table_suffix());
+    sqlx::query(&format!(
+        "INSERT INTO {table} AS t (bucket, status_class, hits, bytes)
+         SELECT * FROM unnest($1::timestamptz[], $2::int2[], $3::int8[], $4::int8[])
+         ON CONFLICT (bucket, status_class)
+         DO UPDATE SET hits = t.hits + excluded.hits, bytes = t.bytes + excluded.bytes"
+    ))
+    .bind(columns.0)
+    .bind(columns.1)
+    .bind(columns.2)
+    .bind(columns.3)
     .execute(conn)
     .await?;
     Ok(())
