@@ -24,6 +24,8 @@ pub struct AlertSettings {
     pub lateness_seconds: i64,
     /// `ALERTS_TICK_INTERVAL_SECS`, default 0.5: how often the wall clock advances the rules.
     pub tick_interval: Duration,
+    /// How long per-second counts are kept (see [`CountsRetention`]).
+    pub counts_retention: CountsRetention,
     /// `ALERTS_DEFAULT_WINDOW_SECS` (default 120) and `ALERTS_DEFAULT_THRESHOLD` (default 10):
     /// the rule created on first start.
     pub default_window_seconds: i64,
@@ -71,6 +73,30 @@ impl AlertSettings {
                 "must be more than 0",
             ));
         }
+        let counts_retention = CountsRetention {
+            keep: env.seconds_or(
+                "ALERTS_COUNTS_RETENTION_SECS",
+                Duration::from_secs(2 * 86_400),
+            )?,
+            interval: env.seconds_or(
+                "ALERTS_COUNTS_RETENTION_INTERVAL_SECS",
+                Duration::from_secs(60),
+            )?,
+        };
+        if counts_retention.keep < Duration::from_secs(MAX_WINDOW_SECONDS as u64) {
+            return Err(invalid(
+                "ALERTS_COUNTS_RETENTION_SECS",
+                &counts_retention.keep.as_secs_f64().to_string(),
+                &format!("must be at least {MAX_WINDOW_SECONDS} (the longest rule window)"),
+            ));
+        }
+        if counts_retention.interval.is_zero() {
+            return Err(invalid(
+                "ALERTS_COUNTS_RETENTION_INTERVAL_SECS",
+                "0",
+                "must be more than 0",
+            ));
+        }
         let defaults = WebhookSettings::default();
         let max_attempts: i32 = env.or("ALERTS_WEBHOOK_MAX_ATTEMPTS", defaults.max_attempts)?;
         if max_attempts < 1 {
@@ -85,6 +111,7 @@ impl AlertSettings {
             consumer: ConsumerConfig::from_env(env)?,
             lateness_seconds,
             tick_interval,
+            counts_retention,
             default_window_seconds,
             default_threshold,
             webhook: WebhookSettings {
@@ -96,6 +123,17 @@ impl AlertSettings {
             },
         })
     }
+}
+
+/// Per-second counts are dropped once nothing can read them again, and at the earliest
+/// `keep` behind the newest second (`ALERTS_COUNTS_RETENTION_SECS`, default 2 days, at least
+/// the longest window): late entries older than that are judged without the counts already
+/// dropped around them. Checked every `interval` (`ALERTS_COUNTS_RETENTION_INTERVAL_SECS`,
+/// default 60).
+#[derive(Debug, Clone, Copy)]
+pub struct CountsRetention {
+    pub keep: Duration,
+    pub interval: Duration,
 }
 
 fn cloudwatch_from_env(env: &Env) -> Result<Option<CloudWatchSettings>, ConfigError> {
@@ -159,6 +197,23 @@ mod tests {
         ]);
         let err = AlertsConfig::from_env(&env).unwrap_err().to_string();
         assert!(err.starts_with("ALERTS_DEFAULT_THRESHOLD"), "{err}");
+    }
+
+    #[test]
+    fn counts_are_kept_at_least_as_long_as_the_longest_window() {
+        let base = [("DATABASE_URL", "postgres://x"), ("INGEST_URL", "http://i")];
+        let config = AlertsConfig::from_env(&Env::from_pairs(base)).unwrap();
+        assert_eq!(
+            config.settings.counts_retention.keep,
+            Duration::from_secs(2 * 86_400)
+        );
+        let short = base
+            .into_iter()
+            .chain([("ALERTS_COUNTS_RETENTION_SECS", "3600")]);
+        let err = AlertsConfig::from_env(&Env::from_pairs(short))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("ALERTS_COUNTS_RETENTION_SECS"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use kit::shutdown::Shutdown;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 
+use crate::config::CountsRetention;
 use crate::domain::evaluation::{advance, Clock, Horizon, RuleState, Timeline};
 use crate::domain::Second;
 use crate::storage::read_model::{self, LiveRule};
@@ -107,18 +108,62 @@ pub async fn run_ticks(
     clock: Arc<dyn Clock>,
     interval: Duration,
     status: watch::Receiver<ConsumerStatus>,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) {
+    while_applying(interval, status, shutdown, || async {
+        if let Err(e) = tick(&pool, timeline, clock.now()).await {
+            tracing::warn!(error = %e, "alert tick failed; retrying");
+        }
+    })
+    .await;
+    tracing::info!("alert ticks stopped");
+}
+
+/// Drops expired per-second counts every `retention.interval` until shutdown.
+pub async fn run_counts_retention(
+    pool: PgPool,
+    retention: CountsRetention,
+    status: watch::Receiver<ConsumerStatus>,
+    shutdown: Shutdown,
+) {
+    while_applying(retention.interval, status, shutdown, || async {
+        match drop_expired_counts(&pool, retention.keep).await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!(dropped, "dropped expired per-second counts"),
+            Err(e) => tracing::warn!(error = %e, "dropping expired per-second counts failed"),
+        }
+    })
+    .await;
+}
+
+/// Under the row lock the consumer takes, so no page rewinds a rule while counts go.
+async fn drop_expired_counts(pool: &PgPool, keep: Duration) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM alerts.feed_position FOR UPDATE")
+        .execute(&mut *tx)
+        .await?;
+    let dropped = read_model::drop_expired_counts(&mut tx, keep).await?;
+    tx.commit().await?;
+    Ok(dropped)
+}
+
+/// Runs `step` every `interval` while this instance is the applier, until shutdown.
+async fn while_applying<F, Fut>(
+    interval: Duration,
+    status: watch::Receiver<ConsumerStatus>,
+    mut shutdown: Shutdown,
+    step: F,
+) where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     while !shutdown.is_triggered() {
         if status.borrow().applying {
-            if let Err(e) = tick(&pool, timeline, clock.now()).await {
-                tracing::warn!(error = %e, "alert tick failed; retrying");
-            }
+            step().await;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.wait() => {}
         }
     }
-    tracing::info!("alert ticks stopped");
 }

@@ -92,6 +92,12 @@ impl Alerts {
                 status.clone(),
                 shutdown.clone(),
             )),
+            tokio::spawn(consumer::run_counts_retention(
+                pool.clone(),
+                settings.counts_retention,
+                status.clone(),
+                shutdown.clone(),
+            )),
             tokio::spawn(notify::webhook::run(
                 pool.clone(),
                 settings.webhook,

@@ -252,11 +252,9 @@ impl AlertStore {
             .into_iter()
             .find(|rule| rule.id == id && rule.state.active);
         if let Some(rule) = active {
-            let (through, window) = (
-                rule.state.evaluated_through,
-                rule.condition.window_seconds,
-            );
-            let counts = read_model::counts(&mut tx, &rule.metric, through - window, through).await?;
+            let (through, window) = (rule.state.evaluated_through, rule.condition.window_seconds);
+            let counts =
+                read_model::counts(&mut tx, &rule.metric, through - window, through).await?;
             let hits: i64 = counts.iter().map(|(_, hits)| hits).sum();
             let recovery = Transition {
                 kind: TransitionKind::Recovered,

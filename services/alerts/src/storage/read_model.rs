@@ -2,6 +2,7 @@
 //! `alerts.feed_position`: per-second counts, each rule's state, and the events it produced.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use feed::FeedEntry;
 use sqlx::{PgConnection, Row};
@@ -56,6 +57,28 @@ pub async fn add_counts(tx: &mut PgConnection, entries: &[FeedEntry]) -> Result<
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// Drops the per-second counts nothing reads again, in one range delete: seconds older than
+/// `keep` behind the newest, than every rule's window behind the second it has judged
+/// through, and than the cursor of every CloudWatch namespace published to within `keep`.
+/// The caller holds the feed position's row lock, so no page rewinds a rule meanwhile.
+pub async fn drop_expired_counts(
+    tx: &mut PgConnection,
+    keep: Duration,
+) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM alerts.hits_by_second WHERE second < least(
+             (SELECT max(second) FROM alerts.hits_by_second) - make_interval(secs => $1),
+             (SELECT to_timestamp(min(s.evaluated_through - r.window_seconds))
+              FROM alerts.rule_state s JOIN alerts.rules r ON r.id = s.rule_id),
+             (SELECT to_timestamp(min(published_through)) FROM alerts.cloudwatch_cursor
+              WHERE updated_at > now() - make_interval(secs => $1)))",
+    )
+    .bind(keep.as_secs_f64())
+    .execute(&mut *tx)
+    .await?;
+    Ok(deleted.rows_affected())
 }
 
 /// Every rule with its state, read afresh so rule changes apply at the next page or tick.

@@ -5,6 +5,7 @@ mod cloudwatch;
 mod helpers;
 mod live;
 mod replay;
+mod retention;
 mod rules;
 mod service;
 mod webhook;

@@ -60,7 +60,10 @@ impl<'a> PageRollup<'a> {
                         .or_default(),
                     counts,
                 );
-                add(rollup.classes[i].entry((bucket, class)).or_default(), counts);
+                add(
+                    rollup.classes[i].entry((bucket, class)).or_default(),
+                    counts,
+                );
                 *rollup.clients[i].entry((bucket, client)).or_default() += 1;
             }
             add(
