@@ -45,22 +45,26 @@ async fn counts_no_rule_reads_again_are_dropped_and_the_rest_kept() {
         now - 3 * 86_400,
     ];
     app.post_lines(&lines_at(&old_day)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(stored_seconds(&app).await, old_day[1..]);
+    wait_until_stored(&app, &old_day[1..]).await;
 
     // Live traffic now: the old seconds are more than a day behind it and behind every
     // rule's window, so they go; the recent ones stay.
     let recent = [now - 3_600, now];
     app.post_lines(&lines_at(&recent)).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    wait_until_stored(&app, &recent).await;
+}
+
+/// Waits until exactly `seconds` are stored, or fails after a while.
+async fn wait_until_stored(app: &crate::helpers::TestApp, seconds: &[i64]) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let stored = stored_seconds(&app).await;
-        if stored == recent {
-            break;
+        let stored = stored_seconds(app).await;
+        if stored == seconds {
+            return;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "still stored: {stored:?}"
+            "stored {stored:?}, expected {seconds:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
