@@ -91,10 +91,7 @@ async fn evaluate_rules(
 /// read page by page must not be overtaken by the wall clock).
 pub async fn tick(pool: &PgPool, timeline: Timeline, now: Second) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let (last_offset, head): (i64, i64) =
-        sqlx::query_as("SELECT last_offset, head FROM alerts.feed_position FOR UPDATE")
-            .fetch_one(&mut *tx)
-            .await?;
+    let (last_offset, head) = read_model::lock_position(&mut tx).await?;
     if last_offset >= head {
         evaluate_rules(&mut tx, |_, _| timeline.on_tick(now)).await?;
     }
@@ -139,9 +136,7 @@ pub async fn run_counts_retention(
 /// Under the row lock the consumer takes, so no page rewinds a rule while counts go.
 async fn drop_expired_counts(pool: &PgPool, keep: Duration) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT 1 FROM alerts.feed_position FOR UPDATE")
-        .execute(&mut *tx)
-        .await?;
+    read_model::lock_position(&mut tx).await?;
     let dropped = read_model::drop_expired_counts(&mut tx, keep).await?;
     tx.commit().await?;
     Ok(dropped)

@@ -243,10 +243,8 @@ impl AlertStore {
     /// trigger in the history (and every webhook that was told of one) has its recovery.
     pub async fn delete_rule(&self, id: i64) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        // The row lock the consumer and the ticks take: the rule is not judged meanwhile.
-        sqlx::query("SELECT 1 FROM alerts.feed_position FOR UPDATE")
-            .execute(&mut *tx)
-            .await?;
+        // The consumer's row lock: the rule is not judged meanwhile.
+        read_model::lock_position(&mut tx).await?;
         let active = read_model::live_rules(&mut tx)
             .await?
             .into_iter()

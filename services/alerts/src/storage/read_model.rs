@@ -59,6 +59,15 @@ pub async fn add_counts(tx: &mut PgConnection, entries: &[FeedEntry]) -> Result<
     Ok(())
 }
 
+/// Takes the row lock of `alerts.feed_position` for the rest of `tx` and returns the
+/// position (last offset applied, feed head). The consumer takes it before each page, so
+/// whatever else reads or changes rule state under it never interleaves with a page.
+pub async fn lock_position(tx: &mut PgConnection) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as("SELECT last_offset, head FROM alerts.feed_position FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await
+}
+
 /// Drops the per-second counts nothing reads again, in one range delete: seconds older than
 /// `keep` behind the newest, than every rule's window behind the second it has judged
 /// through, and than the cursor of every CloudWatch namespace published to within `keep`.
